@@ -82,6 +82,11 @@ class LocalStorage:
             shutil.rmtree(target)
         elif target.is_file():
             target.unlink()
+        # Leave no empty folders behind, as an object store would not.
+        parent = target.parent
+        while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+            parent = parent.parent
 
     def publish(self, src_key, dst_key):
         self.put_file(dst_key, self.path(src_key))

@@ -8,6 +8,7 @@ establishment; 404 means the campaign or its draft is missing (no retry),
 from __future__ import annotations
 
 import time
+from urllib.parse import quote
 
 import jwt
 import requests
@@ -60,10 +61,19 @@ class ApiSource:
             raise UpstreamError(f"{method} {path}: upstream answered {response.status_code}")
         if response.status_code >= 400:
             raise PermanentError(f"{method} {path}: upstream answered {response.status_code}")
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            # A proxy's or a maintenance page's HTML answered with 200.
+            raise UpstreamError(f"{method} {path}: the answer is not JSON") from None
+
+    def _campaign(self, campaign_id: str, establishment_id: str) -> dict:
+        return self._call("GET", f"/campaigns/{quote(campaign_id, safe='')}", establishment_id, missing=CampaignNotFound)
 
     def fetch(self, campaign_id: str, establishment_id: str) -> CampaignBundle:
-        campaign = self._call("GET", f"/campaigns/{campaign_id}", establishment_id, missing=CampaignNotFound)
+        campaign = self._campaign(campaign_id, establishment_id)
         housing = self._call(
             "GET",
             "/housing",
@@ -72,15 +82,22 @@ class ApiSource:
             missing=CampaignNotFound,
         )
         drafts = self._call("GET", "/drafts", establishment_id, params={"campaign": campaign_id}, missing=DraftNotFound)
-        if not drafts:
+        if not isinstance(drafts, list) or not drafts:
             raise DraftNotFound(f"campaign {campaign_id} has no draft")
-        entities = housing.get("entities", []) if isinstance(housing, dict) else housing
+        # A missing "entities" must fail validation, not pass as an empty campaign.
+        entities = housing.get("entities") if isinstance(housing, dict) else housing
         return parse_bundle(
             {"establishmentId": establishment_id, "campaign": campaign, "draft": drafts[0], "housings": entities}
         )
 
     def record_file(self, bundle: CampaignBundle, file_key: str) -> None:
-        body = {**bundle.campaign.to_json(), "file": file_key}
+        # Upstream saves title and status from this body: send the campaign as
+        # it is now, not as it was when the generation started.
+        fresh = self._campaign(bundle.campaign.id, bundle.establishment_id)
         self._call(
-            "PUT", f"/campaigns/{bundle.campaign.id}", bundle.establishment_id, json=body, missing=CampaignNotFound
+            "PUT",
+            f"/campaigns/{quote(bundle.campaign.id, safe='')}",
+            bundle.establishment_id,
+            json={**fresh, "file": file_key},
+            missing=CampaignNotFound,
         )

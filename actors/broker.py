@@ -1,0 +1,61 @@
+"""The Dramatiq broker and its middleware, configured once per process from the settings.
+
+`DRAMATIQ_BROKER=stub` gives an in-process StubBroker (tests, the embedded
+run); otherwise a RedisBroker on REDIS_URL. Sentry, when configured, is
+initialised first: its Dramatiq integration patches the broker's constructor.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import (
+    AgeLimit,
+    Callbacks,
+    GroupCallbacks,
+    Pipelines,
+    Prometheus,
+    Retries,
+    ShutdownNotifications,
+    TimeLimit,
+)
+from dramatiq.rate_limits.backends import RedisBackend, StubBackend
+
+from pipeline.observability import init_sentry
+from pipeline.settings import Settings, get_settings
+
+from .middleware import JobFailures
+
+
+def middleware(settings: Settings, rate_limiter_backend) -> list:
+    stack = [
+        AgeLimit(),
+        TimeLimit(time_limit=30 * 60 * 1000),
+        ShutdownNotifications(),
+        Callbacks(),
+        Pipelines(),
+        Retries(max_retries=settings.max_retries, min_backoff=settings.min_backoff_ms, max_backoff=settings.max_backoff_ms),
+        # After Retries: it needs to know whether the message failed for good.
+        JobFailures(),
+        GroupCallbacks(rate_limiter_backend),
+    ]
+    if settings.dramatiq_broker == "redis":
+        # Metrics are served by the worker on port 9191 (dramatiq_prom_port).
+        stack.insert(0, Prometheus())
+    return stack
+
+
+def setup_broker(settings: Settings) -> dramatiq.Broker:
+    init_sentry(settings, "worker")
+    if settings.dramatiq_broker == "stub":
+        broker = StubBroker(middleware=middleware(settings, StubBackend()))
+        broker.emit_after("process_boot")
+    else:
+        backend = RedisBackend(url=settings.redis_url)
+        broker = RedisBroker(url=settings.redis_url, middleware=middleware(settings, backend))
+    dramatiq.set_broker(broker)
+    return broker
+
+
+broker = setup_broker(get_settings())

@@ -1,0 +1,109 @@
+"""`campaign-mail`: the embedded run, enqueueing and following jobs, the database commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .errors import JobNotFound
+
+
+def _demo(args) -> int:
+    from .embedded import run_embedded
+
+    path = run_embedded(Path(args.output), args.sample)
+    print(path)
+    return 0
+
+
+def _enqueue(args) -> int:
+    import actors
+    from .progress import ProgressBar, wait_for_job
+    from .services import get_services
+
+    job = actors.enqueue(args.campaign_id, args.establishment_id)
+    print(f"job {job.id} queued for campaign {args.campaign_id}", file=sys.stderr)
+    if not args.wait:
+        print(job.id)
+        return 0
+    services = get_services()
+    job = wait_for_job(services.jobs, job.id, timeout=args.timeout, on_change=ProgressBar())
+    if job.state != "succeeded":
+        print(f"job {job.id} failed: {job.error}", file=sys.stderr)
+        return 1
+    print(services.storage.describe(job.archive_key))
+    return 0
+
+
+def _job(args) -> int:
+    from .services import get_services
+
+    try:
+        job = get_services().jobs.get(args.job_id)
+    except JobNotFound as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(job.model_dump_json(indent=2))
+    return 0
+
+
+def _migrate(args) -> int:
+    from .db.migrate import migrate
+    from .settings import get_settings
+
+    applied = migrate(get_settings().database_url)
+    print("applied: " + (", ".join(applied) if applied else "nothing, the schema is up to date"))
+    return 0
+
+
+def _seed(args) -> int:
+    from .db.seed import seed
+    from .settings import get_settings
+
+    seeded = seed(get_settings().database_url, args.housings, seed=args.seed, establishment_id=args.establishment_id)
+    data = seeded.model_dump() if hasattr(seeded, "model_dump") else seeded.__dict__
+    print(json.dumps(data, default=str))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="campaign-mail", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="run the whole chain in-process on the bundled sample; prints the ZIP's path")
+    demo.add_argument("--output", default="output", help="folder that receives the ZIP (default: ./output)")
+    demo.add_argument("--sample", type=Path, help="a campaign bundle JSON to use instead of the bundled sample")
+    demo.set_defaults(run=_demo)
+
+    enqueue = commands.add_parser("enqueue", help="queue a generation on Redis")
+    enqueue.add_argument("campaign_id")
+    enqueue.add_argument("establishment_id")
+    enqueue.add_argument("--wait", action="store_true", help="follow the job with a progress bar and print where the ZIP is")
+    enqueue.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
+    enqueue.set_defaults(run=_enqueue)
+
+    job = commands.add_parser("job", help="show a job's state as JSON")
+    job.add_argument("job_id")
+    job.set_defaults(run=_job)
+
+    db = commands.add_parser("db", help="our PostgreSQL schema (DATABASE_URL)").add_subparsers(dest="db_command", required=True)
+    db.add_parser("migrate", help="create or update the schema").set_defaults(run=_migrate)
+    seed = db.add_parser("seed", help="fill the schema with a realistic sample campaign; prints its ids as JSON")
+    seed.add_argument("--housings", type=int, default=1000)
+    seed.add_argument("--seed", type=int, default=1, help="random seed of the generated data")
+    seed.add_argument("--establishment-id", default=None)
+    seed.set_defaults(run=_seed)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

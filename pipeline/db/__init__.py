@@ -1,0 +1,1 @@
+"""Our PostgreSQL schema of campaigns: migrations, a seed of realistic data."""
