@@ -35,9 +35,10 @@ def middleware(settings: Settings, rate_limiter_backend) -> list:
         ShutdownNotifications(),
         Callbacks(),
         Pipelines(),
-        Retries(max_retries=settings.max_retries, min_backoff=settings.min_backoff_ms, max_backoff=settings.max_backoff_ms),
-        # After Retries: it needs to know whether the message failed for good.
+        # "after" hooks run in reverse order: listed before Retries, JobFailures
+        # runs after it and knows whether the message failed for good.
         JobFailures(),
+        Retries(max_retries=settings.max_retries, min_backoff=settings.min_backoff_ms, max_backoff=settings.max_backoff_ms),
         GroupCallbacks(rate_limiter_backend),
     ]
     if settings.dramatiq_broker == "redis":

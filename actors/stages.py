@@ -90,9 +90,12 @@ def notify_campaign(job_id: str) -> None:
     stages.notify(get_services(), job_id)
 
 
-def enqueue(campaign_id: str, establishment_id: str):
-    """Create a job for a campaign and send its first message; returns the job."""
-    services = get_services()
-    job = services.jobs.create(campaign_id, establishment_id)
-    fetch_campaign.send(job.id)
-    return job
+def enqueue(campaign_id: str, establishment_id: str, regenerate: bool = False):
+    """Start a generation of a campaign, unless one is under way (or done, without `regenerate`).
+
+    Returns (job, created): the new job, or the campaign's job that answers instead.
+    """
+    job, created = get_services().jobs.create_or_get(campaign_id, establishment_id, regenerate)
+    if created:
+        fetch_campaign.send(job.id)
+    return job, created

@@ -24,8 +24,11 @@ def _enqueue(args) -> int:
     from .progress import ProgressBar, wait_for_job
     from .services import get_services
 
-    job = actors.enqueue(args.campaign_id, args.establishment_id)
-    print(f"job {job.id} queued for campaign {args.campaign_id}", file=sys.stderr)
+    job, created = actors.enqueue(args.campaign_id, args.establishment_id, regenerate=args.regenerate)
+    if created:
+        print(f"job {job.id} queued for campaign {args.campaign_id}", file=sys.stderr)
+    else:
+        print(f"campaign {args.campaign_id} already has job {job.id} ({job.state}); following it", file=sys.stderr)
     if not args.wait:
         print(job.id)
         return 0
@@ -82,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     enqueue.add_argument("campaign_id")
     enqueue.add_argument("establishment_id")
     enqueue.add_argument("--wait", action="store_true", help="follow the job with a progress bar and print where the ZIP is")
+    enqueue.add_argument("--regenerate", action="store_true", help="generate again a campaign that already succeeded")
     enqueue.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
     enqueue.set_defaults(run=_enqueue)
 

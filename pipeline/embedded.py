@@ -36,7 +36,7 @@ def run_embedded(output: Path, sample: Path | None = None, timeout: float = 300)
     worker = Worker(actors.broker, worker_timeout=100, worker_threads=2)
     worker.start()
     try:
-        job = actors.enqueue(bundle["campaign"]["id"], bundle["establishmentId"])
+        job, _ = actors.enqueue(bundle["campaign"]["id"], bundle["establishmentId"])
         job = wait_for_job(get_services().jobs, job.id, timeout=timeout, on_change=ProgressBar())
     finally:
         worker.stop()

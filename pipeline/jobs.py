@@ -48,8 +48,22 @@ class Job(BaseModel):
         return self.state in FINAL_STATES
 
 
+def reusable(latest: Job | None, regenerate: bool) -> bool:
+    """Whether a new request for a campaign should get its latest job instead of a new one.
+
+    A queued or running job is always shared (two clicks are one generation);
+    a succeeded one unless a new generation is asked for explicitly; a failed
+    one never.
+    """
+    if latest is None or latest.state == "failed":
+        return False
+    return latest.state in ("queued", "running") or not regenerate
+
+
 class JobStore(Protocol):
     def create(self, campaign_id: str, establishment_id: str) -> Job: ...
+    def create_or_get(self, campaign_id: str, establishment_id: str, regenerate: bool = False) -> tuple[Job, bool]:
+        """The campaign's current job, or a new one; True when created."""
     def get(self, job_id: str) -> Job: ...
     def update(self, job_id: str, **fields) -> None: ...
     def chunk_done(self, job_id: str, chunk: int, letters: int) -> None: ...
@@ -93,6 +107,23 @@ class RedisJobStore:
         pipe.expire(index, self.ttl)
         pipe.execute()
         return job
+
+    def create_or_get(self, campaign_id, establishment_id, regenerate=False):
+        # A short lock per campaign makes the look-up and the creation one step
+        # for every web process and CLI sharing this Redis.
+        with self.redis.lock(f"{self.prefix}:campaign:{campaign_id}:lock", timeout=10, blocking_timeout=10):
+            latest = self.latest(campaign_id)
+            if reusable(latest, regenerate):
+                return latest, False
+            return self.create(campaign_id, establishment_id), True
+
+    def latest(self, campaign_id: str) -> Job | None:
+        for job_id in self.redis.zrevrange(f"{self.prefix}:campaign:{campaign_id}:jobs", 0, 0):
+            try:
+                return self.get(job_id.decode())
+            except JobNotFound:
+                return None
+        return None
 
     def get(self, job_id):
         pipe = self.redis.pipeline()
@@ -155,6 +186,13 @@ class MemoryJobStore:
         with self.lock:
             self.jobs[job.id] = job
         return job.model_copy(deep=True)
+
+    def create_or_get(self, campaign_id, establishment_id, regenerate=False):
+        jobs = self.jobs_of_campaign(campaign_id)
+        latest = jobs[0] if jobs else None
+        if reusable(latest, regenerate):
+            return latest, False
+        return self.create(campaign_id, establishment_id), True
 
     def get(self, job_id):
         with self.lock:
