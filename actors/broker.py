@@ -54,7 +54,9 @@ def setup_broker(settings: Settings) -> dramatiq.Broker:
         broker.emit_after("process_boot")
     else:
         backend = RedisBackend(url=settings.redis_url)
-        broker = RedisBroker(url=settings.redis_url, middleware=middleware(settings, backend))
+        # Queues live under QUEUE_PREFIX, beside the job states, so that two
+        # deployments (or test runs) can share one Redis without meeting.
+        broker = RedisBroker(url=settings.redis_url, namespace=settings.queue_prefix, middleware=middleware(settings, backend))
     dramatiq.set_broker(broker)
     return broker
 

@@ -6,6 +6,7 @@ product talks to it through boto3 like to any S3-compatible storage.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -33,6 +34,7 @@ def s3_endpoint():
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -62,11 +64,11 @@ def redis_namespace() -> dict[str, str]:
     return {"REDIS_URL": REDIS_URL, "QUEUE_PREFIX": f"campaign-mail-test-{uuid.uuid4().hex[:8]}"}
 
 
-def flush_queues(redis_url: str, *queues: str) -> None:
-    client = redis.Redis.from_url(redis_url)
-    for queue in queues:
-        for key in client.scan_iter(f"dramatiq:{queue}*"):
-            client.delete(key)
+def flush_namespace(env: dict[str, str]) -> None:
+    """Remove every key a test run left under its prefix (queues and job states)."""
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    for key in client.scan_iter(f"{env['QUEUE_PREFIX']}*"):
+        client.delete(key)
 
 
 def process_env(extra: dict[str, str]) -> dict[str, str]:
