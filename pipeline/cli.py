@@ -14,7 +14,11 @@ from .errors import JobNotFound
 def _demo(args) -> int:
     from .embedded import run_embedded
 
-    path = run_embedded(Path(args.output), args.sample)
+    try:
+        path = run_embedded(Path(args.output), args.sample)
+    except RuntimeError as error:
+        print(error, file=sys.stderr)
+        return 1
     print(path)
     return 0
 

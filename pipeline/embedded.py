@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .progress import ProgressBar, wait_for_job
 from .settings import get_settings
-from .sources.sample import bundled_sample_path
+from .sources.sample import bundled_sample_path, install_sample_images
 
 
 def run_embedded(output: Path, sample: Path | None = None, timeout: float = 300) -> Path:
@@ -33,6 +33,7 @@ def run_embedded(output: Path, sample: Path | None = None, timeout: float = 300)
     from pipeline.services import get_services
 
     bundle = json.loads(sample.read_text(encoding="utf-8"))
+    images = install_sample_images(get_services().storage)
     worker = Worker(actors.broker, worker_timeout=100, worker_threads=2)
     worker.start()
     try:
@@ -44,4 +45,6 @@ def run_embedded(output: Path, sample: Path | None = None, timeout: float = 300)
         raise RuntimeError(f"the embedded run failed: {job.error}")
     for warning in job.warnings:
         print(f"warning: {warning}")
+    for key in images:  # the output folder keeps only the ZIP
+        get_services().storage.delete_prefix(key)
     return get_services().storage.path(job.archive_key)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .archive import merge_pdfs, write_zip
 from .errors import PermanentError
+from .images import load_images
 from .jobs import Job, now
 from .letters import LetterTemplate, render_letters as lay_out_letters
 from .models import CampaignBundle
@@ -78,32 +79,21 @@ def fetch(services: Services, job_id: str) -> list[tuple[int, int]]:
     return slices
 
 
-def _images(services: Services, job_id: str, bundle: CampaignBundle) -> dict[str, bytes]:
-    refs = list(bundle.draft.logo)
-    if bundle.draft.sender:
-        refs += [s.file for s in bundle.draft.sender.signatories if s.file]
-    images = {}
-    for ref in refs:
-        try:
-            images[ref.id] = services.storage.get_bytes(ref.id)
-        except ObjectMissing:
-            services.jobs.warn(job_id, f"image {ref.id} is missing from storage: its place is left empty")
-    return images
-
-
 def render_letters(services: Services, job_id: str, chunk: int, start: int, stop: int) -> str:
     """Render letters [start, stop) of the campaign into one chunk PDF; returns its key."""
     active_job(services, job_id)
     bundle = load_bundle(services, job_id)
-    template = LetterTemplate.build(bundle, _images(services, job_id, bundle))
-    for warning in template.warnings:
-        services.jobs.warn(job_id, warning)
+    images = load_images(services.storage, bundle)
+    template = LetterTemplate.build(bundle, images.images)
     housings = bundle.letter_housings()[start:stop]
     key = chunk_key(services, job_id, chunk)
     with tempfile.TemporaryDirectory(prefix="campaign-mail-") as tmp:
         path = Path(tmp) / "letters.pdf"
         lay_out_letters(template, housings, path)
         services.storage.put_file(key, path, PDF)
+    # Every chunk meets the same images and variables: the store keeps each warning once.
+    for warning in images.warnings + template.warnings:
+        services.jobs.warn(job_id, warning)
     services.jobs.chunk_done(job_id, chunk, len(housings))
     return key
 

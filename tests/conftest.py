@@ -25,7 +25,7 @@ import pytest  # noqa: E402
 from pipeline.jobs import MemoryJobStore  # noqa: E402
 from pipeline.services import Services, use_services  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
-from pipeline.sources.sample import SampleSource, bundled_sample_path  # noqa: E402
+from pipeline.sources.sample import SampleSource, bundled_sample_path, install_sample_images  # noqa: E402
 from pipeline.storage import LocalStorage  # noqa: E402
 
 
@@ -65,6 +65,7 @@ def services(tmp_path) -> Services:
         max_backoff_ms=50,
     )
     services = Services(settings, LocalStorage(settings.local_storage_dir), RecordingSource(SampleSource()), MemoryJobStore())
+    install_sample_images(services.storage)
     use_services(services)
     yield services
     use_services(None)

@@ -9,7 +9,7 @@ import pytest
 import actors
 from pipeline.errors import CampaignNotFound
 from pipeline.sources.api import UpstreamError
-from tests.pdf import pdf_pages_text
+from tests.pdf import letters_text
 
 CAMPAIGN = "7e57ca3e-1a2b-4c3d-9e8f-000000000001"
 ESTABLISHMENT = "c3f1e8a2-5b7d-4c9e-8f10-2a3b4c5d6e7f"
@@ -36,7 +36,7 @@ def test_chain_runs_through_workers_and_publishes_the_zip(services, stub_broker,
     assert services.source.recorded == [(CAMPAIGN, job.archive_key)]
     with zipfile.ZipFile(services.storage.path(job.archive_key)) as archive:
         pdf = archive.read(job.archive_name + ".pdf")
-    assert len(pdf_pages_text(pdf)) == 5
+    assert len(letters_text(pdf)) == 5
 
 
 def test_second_request_while_queued_returns_the_same_job(services, stub_broker, stub_worker):

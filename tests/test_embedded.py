@@ -7,7 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from tests.pdf import pdf_pages_text
+from tests.pdf import letters_text
 from tests.servers import ROOT, process_env
 
 
@@ -26,6 +26,6 @@ def test_demo_writes_the_zip_of_the_bundled_sample_and_prints_its_path(tmp_path)
     with zipfile.ZipFile(path) as archive:
         stem = path.name[: -len(".zip")]
         assert archive.namelist() == [f"{stem}.pdf", f"{stem}-destinataires.xlsx"]
-        pages = pdf_pages_text(archive.read(f"{stem}.pdf"))
+        pages = letters_text(archive.read(f"{stem}.pdf"))
     assert len(pages) == 5
-    assert "SCI Les Œillets d’Argent" in pages[4]
+    assert "Domaine des Grands Œillets" in pages[4] and "2/2" in pages[4]

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from pipeline import stages
 from pipeline.errors import CampaignNotFound, PermanentError
 from tests.conftest import storage_files
-from tests.pdf import pdf_pages_text
+from tests.pdf import letters_text
 
 CAMPAIGN = "7e57ca3e-1a2b-4c3d-9e8f-000000000001"
 ESTABLISHMENT = "c3f1e8a2-5b7d-4c9e-8f10-2a3b4c5d6e7f"
@@ -54,13 +54,14 @@ def test_whole_chain_of_stages_publishes_the_zip_and_notifies_once(services):
     done = run_all(services, job.id)
     assert done.state == "succeeded" and done.letters_done == 5
     assert services.source.recorded == [(CAMPAIGN, done.archive_key)]
-    # The work files are gone; only the published ZIP is left.
-    assert storage_files(services.storage.root) == [done.archive_key]
+    assert done.warnings == []
+    # The work files are gone; only the published ZIP is left beside the sample's images.
+    assert [f for f in storage_files(services.storage.root) if not f.startswith("sample/")] == [done.archive_key]
 
     with zipfile.ZipFile(services.storage.path(done.archive_key)) as archive:
         names = archive.namelist()
         assert names == [done.archive_name + ".pdf", done.archive_name + "-destinataires.xlsx"]
-        pages = pdf_pages_text(archive.read(names[0]))
+        pages = letters_text(archive.read(names[0]))
         workbook = load_workbook(io.BytesIO(archive.read(names[1])), read_only=True)
     assert len(pages) == 5
     assert "Marie-Hélène Lefèvre" in pages[0] and "12 Rue des Lilas" in pages[0] and "69003 Lyon" in pages[0]

@@ -18,6 +18,16 @@ def bundled_sample_path() -> Path:
     return Path(str(resources.files("pipeline") / "sample" / "campaign.json"))
 
 
+def install_sample_images(storage) -> list[str]:
+    """Put the sample's logos and signatures where its draft expects them: in the storage."""
+    keys = []
+    for image in sorted(bundled_sample_path().parent.glob("*.png")):
+        key = f"sample/{image.name}"
+        storage.put_file(key, image, "image/png")
+        keys.append(key)
+    return keys
+
+
 class SampleSource:
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else bundled_sample_path()
