@@ -17,6 +17,8 @@ def merge_pdfs(parts: list[Path], out: Path) -> int:
     writer = PdfWriter()
     for part in parts:
         writer.append(str(part))
+    # Each chunk embeds its own copy of the logos and signatures: keep one.
+    writer.compress_identical_objects()
     pages = len(writer.pages)
     with out.open("wb") as stream:
         writer.write(stream)

@@ -33,10 +33,15 @@ def image_refs(bundle: CampaignBundle) -> list[tuple[str, FileRef]]:
     return refs
 
 
-def check_image(data: bytes) -> str | None:
-    """Why an image cannot be printed, or None when it can."""
+def prepare_image(data: bytes) -> tuple[bytes | None, str | None]:
+    """(printable PNG bytes, None), or (None, why the image cannot be printed).
+
+    Transparency is flattened on white, as on paper: an image with an alpha
+    channel is stored as two linked objects in a PDF, which defeats the
+    de-duplication of identical images when chunk PDFs are merged.
+    """
     if len(data) > MAX_BYTES:
-        return f"larger than {MAX_BYTES // (1024 * 1024)} MB"
+        return None, f"larger than {MAX_BYTES // (1024 * 1024)} MB"
     try:
         with python_warnings.catch_warnings():
             # Pillow warns (and past a bound, raises) on huge images: we refuse them ourselves.
@@ -44,13 +49,18 @@ def check_image(data: bytes) -> str | None:
             with Image.open(io.BytesIO(data)) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    return f"{width}x{height} pixels, more than {MAX_PIXELS // 1_000_000} megapixels"
-                if image.format not in ("PNG", "JPEG", "GIF"):
-                    return f"unsupported format {image.format}"
-                image.verify()
+                    return None, f"{width}x{height} pixels, more than {MAX_PIXELS // 1_000_000} megapixels"
+                if image.format not in ("PNG", "JPEG", "GIF", "WEBP"):
+                    return None, f"in an unsupported format ({image.format})"
+                image.load()
+                rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, "white")
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        out = io.BytesIO()
+        flat.save(out, format="PNG", optimize=False)
+        return out.getvalue(), None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return "not a readable image"
-    return None
+        return None, "not a readable image"
 
 
 def load_images(storage: Storage, bundle: CampaignBundle) -> LoadedImages:
@@ -63,9 +73,9 @@ def load_images(storage: Storage, bundle: CampaignBundle) -> LoadedImages:
         except ObjectMissing:
             warnings.append(f"{label} ({ref.id}) is missing from storage: its place is left empty")
             continue
-        problem = check_image(data)
+        printable, problem = prepare_image(data)
         if problem:
             warnings.append(f"{label} ({ref.id}) is {problem}: its place is left empty")
             continue
-        images[ref.id] = data
+        images[ref.id] = printable
     return LoadedImages(images, warnings)

@@ -43,7 +43,7 @@ WINDOW = (108, 48, 80, 40)  # x, y, width, height of the recipient block
 BODY_TOP = 96
 LINE = 5.0  # body line height at 10 pt
 
-SIGNATORY_WIDTH, SIGNATURE_HEIGHT = 55, 18
+SIGNATORY_WIDTH, SIGNATURE_HEIGHT = 50, 18
 REPLACEMENT = "\ufffd"  # printed for a character the font lacks
 
 

@@ -47,8 +47,16 @@ def unknown_variables(text: str) -> set[str]:
 def replace_variables(text: str, housing: Housing, owner: Owner) -> str:
     """Fill the known variables; an unknown one is left out (the caller warns once per job)."""
 
-    def value(match: re.Match) -> str:
-        fmt = FORMATS.get(match.group(1))
-        return fmt(housing, owner) if fmt else ""
+    left_out = False
 
-    return VARIABLE.sub(value, text)
+    def value(match: re.Match) -> str:
+        nonlocal left_out
+        fmt = FORMATS.get(match.group(1))
+        if fmt is None:
+            left_out = True
+            return ""
+        return fmt(housing, owner)
+
+    filled = VARIABLE.sub(value, text)
+    # "Bonjour {{unknown}} Marie" must not print a double space.
+    return re.sub(r" {2,}", " ", filled) if left_out else filled
