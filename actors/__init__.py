@@ -8,5 +8,6 @@ from .stages import (  # noqa: F401
     fetch_campaign,
     notify_campaign,
     render_letters,
+    retry,
     upload_archive,
 )

@@ -99,3 +99,16 @@ def enqueue(campaign_id: str, establishment_id: str, regenerate: bool = False):
     if created:
         fetch_campaign.send(job.id)
     return job, created
+
+
+def retry(job_id: str):
+    """Generate again the campaign of a failed or cancelled job; returns (job, created)."""
+    jobs = get_services().jobs
+    old = jobs.get(job_id)
+    if old.state not in ("failed", "cancelled"):
+        raise ValueError(f"job {job_id} is {old.state}: only a failed or cancelled job can be retried")
+    job, created = enqueue(old.campaign_id, old.establishment_id, regenerate=True)
+    if created:
+        jobs.update(job.id, retry_of=old.id)
+        job = jobs.get(job.id)
+    return job, created

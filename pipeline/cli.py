@@ -45,15 +45,34 @@ def _enqueue(args) -> int:
     return 0
 
 
-def _job(args) -> int:
+def _jobs(args) -> int:
+    """The job manager for ops: list, show, retry, cancel."""
     from .services import get_services
 
+    jobs = get_services().jobs
     try:
-        job = get_services().jobs.get(args.job_id)
-    except JobNotFound as error:
+        if args.jobs_command == "list":
+            for job in jobs.jobs_of_campaign(args.campaign_id):
+                progress = f"{job.letters_done}/{job.letters_total or '?'}"
+                detail = job.archive_key or job.error or job.stage or ""
+                print(f"{job.id}  {job.created_at:%Y-%m-%d %H:%M:%S}  {job.state:<9}  {progress:>11}  {detail}")
+        elif args.jobs_command == "show":
+            print(jobs.get(args.job_id).model_dump_json(indent=2))
+        elif args.jobs_command == "retry":
+            import actors
+
+            job, created = actors.retry(args.job_id)
+            verb = "queued as" if created else "is already under way as"
+            print(f"campaign {job.campaign_id} {verb} job {job.id}", file=sys.stderr)
+            print(job.id)
+        elif args.jobs_command == "cancel":
+            if not jobs.cancel(args.job_id, args.reason):
+                print(f"job {args.job_id} has already ended ({jobs.get(args.job_id).state})", file=sys.stderr)
+                return 1
+            print(f"job {args.job_id} cancelled", file=sys.stderr)
+    except (JobNotFound, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
-    print(job.model_dump_json(indent=2))
     return 0
 
 
@@ -93,9 +112,18 @@ def parser() -> argparse.ArgumentParser:
     enqueue.add_argument("--timeout", type=float, default=None, help="give up waiting after this many seconds")
     enqueue.set_defaults(run=_enqueue)
 
-    job = commands.add_parser("job", help="show a job's state as JSON")
-    job.add_argument("job_id")
-    job.set_defaults(run=_job)
+    jobs = commands.add_parser("jobs", help="list, show, retry or cancel jobs").add_subparsers(dest="jobs_command", required=True)
+    listing = jobs.add_parser("list", help="a campaign's jobs, newest first")
+    listing.add_argument("campaign_id")
+    show = jobs.add_parser("show", help="a job's state as JSON")
+    show.add_argument("job_id")
+    retry = jobs.add_parser("retry", help="generate again the campaign of a failed or cancelled job")
+    retry.add_argument("job_id")
+    cancel = jobs.add_parser("cancel", help="stop a queued or running job at its next stage")
+    cancel.add_argument("job_id")
+    cancel.add_argument("--reason", default="cancelled by an operator")
+    for sub in (listing, show, retry, cancel):
+        sub.set_defaults(run=_jobs)
 
     db = commands.add_parser("db", help="our PostgreSQL schema (DATABASE_URL)").add_subparsers(dest="db_command", required=True)
     db.add_parser("migrate", help="create or update the schema").set_defaults(run=_migrate)

@@ -1,7 +1,7 @@
 """A generation's identity and state, kept in Redis and readable by id.
 
 States: queued -> running (with the current stage) -> succeeded (archive key)
-or failed (reason). Progress is counted per render chunk, so a chunk that is
+or failed (reason); ops may cancel a job that has not ended (cancelled). Progress is counted per render chunk, so a chunk that is
 delivered twice is not counted twice. A memory store serves the embedded run,
 which must need no server.
 """
@@ -15,11 +15,12 @@ from datetime import datetime, timezone
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
+from redis import exceptions as redis_errors
 
 from .errors import JobNotFound
 
-State = Literal["queued", "running", "succeeded", "failed"]
-FINAL_STATES = ("succeeded", "failed")
+State = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+FINAL_STATES = ("succeeded", "failed", "cancelled")
 
 
 def now() -> datetime:
@@ -41,6 +42,7 @@ class Job(BaseModel):
     archive_name: str | None = None
     archive_key: str | None = None
     error: str | None = None
+    retry_of: str | None = None
     warnings: list[str] = Field(default_factory=list)
 
     @property
@@ -55,7 +57,7 @@ def reusable(latest: Job | None, regenerate: bool) -> bool:
     a succeeded one unless a new generation is asked for explicitly; a failed
     one never.
     """
-    if latest is None or latest.state == "failed":
+    if latest is None or latest.state in ("failed", "cancelled"):
         return False
     return latest.state in ("queued", "running") or not regenerate
 
@@ -73,6 +75,8 @@ class JobStore(Protocol):
     def done_once(self, job_id: str, step: str) -> bool:
         """Whether a step was already recorded as done."""
     def jobs_of_campaign(self, campaign_id: str) -> list[Job]: ...
+    def cancel(self, job_id: str, reason: str) -> bool:
+        """Mark a job that has not ended cancelled; False when it had already ended."""
 
 
 _SCALARS = [name for name in Job.model_fields if name not in ("id", "warnings", "letters_done")]
@@ -141,6 +145,22 @@ class RedisJobStore:
             raise JobNotFound(f"no job {job_id}")
         self.redis.hset(self._key(job_id), mapping=_encode(fields))
 
+    def cancel(self, job_id, reason):
+        key = self._key(job_id)
+        # WATCH makes the check and the change one step against a worker finishing the job.
+        with self.redis.pipeline() as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    if self.get(job_id).finished:
+                        return False
+                    pipe.multi()
+                    pipe.hset(key, mapping=_encode({"state": "cancelled", "error": reason, "finished_at": now()}))
+                    pipe.execute()
+                    return True
+                except redis_errors.WatchError:
+                    continue
+
     def chunk_done(self, job_id, chunk, letters):
         key = self._key(job_id, "chunks")
         pipe = self.redis.pipeline()
@@ -208,6 +228,16 @@ class MemoryJobStore:
             if job_id not in self.jobs:
                 raise JobNotFound(f"no job {job_id}")
             self.jobs[job_id] = self.jobs[job_id].model_copy(update=fields)
+
+    def cancel(self, job_id, reason):
+        with self.lock:
+            job = self.jobs.get(job_id)
+            if job is None:
+                raise JobNotFound(f"no job {job_id}")
+            if job.finished:
+                return False
+            self.jobs[job_id] = job.model_copy(update={"state": "cancelled", "error": reason, "finished_at": now()})
+            return True
 
     def chunk_done(self, job_id, chunk, letters):
         with self.lock:

@@ -98,3 +98,19 @@ def test_a_failing_chunk_fails_the_job_and_nothing_is_published(services, stub_b
     assert job.state == "failed"
     assert job.error == "render_letters: ValueError: font exploded"
     assert job.archive_key is None and services.source.recorded == []
+
+
+def test_cancelled_job_stops_at_its_next_stage_and_can_be_retried(services, stub_broker, stub_worker):
+    job, _ = actors.enqueue(CAMPAIGN, ESTABLISHMENT)
+    assert services.jobs.cancel(job.id, "cancelled by an operator")
+    drain(stub_broker, stub_worker)
+    cancelled = services.jobs.get(job.id)
+    assert cancelled.state == "cancelled" and cancelled.archive_key is None and services.source.fetches == 0
+    assert not services.jobs.cancel(job.id, "again")
+
+    again, created = actors.retry(job.id)
+    assert created and again.retry_of == job.id
+    drain(stub_broker, stub_worker)
+    assert services.jobs.get(again.id).state == "succeeded"
+    with pytest.raises(ValueError, match="only a failed or cancelled job can be retried"):
+        actors.retry(again.id)

@@ -22,7 +22,7 @@ from pipeline.jobs import RedisJobStore
 from pipeline.sources.postgres import PostgresSource
 from tests.pdf import pdf_pages_text
 from tests.pg import fresh_database
-from tests.servers import ROOT, flush_namespace, free_port, process_env, redis_namespace, s3_endpoint, worker_processes
+from tests.servers import ROOT, flush_namespace, free_port, process_env, redis_namespace, s3_endpoint, wait_until, worker_processes
 
 pytestmark = pytest.mark.integration
 
@@ -120,3 +120,33 @@ def test_missing_campaign_fails_at_once_with_a_reason(deployment):
         )
     assert done.returncode == 1
     assert "not found" in done.stderr
+
+
+def cli(env, *args, timeout=60):
+    return subprocess.run([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_job_manager_lists_shows_cancels_and_retries_jobs_on_redis(deployment):
+    seeded = seed(deployment["DATABASE_URL"], 5, seed=3)
+    # No worker runs: the job stays queued until it is cancelled.
+    queued = cli(deployment, "enqueue", seeded.campaign_id, seeded.establishment_id)
+    job_id = queued.stdout.strip()
+    assert queued.returncode == 0 and len(job_id) == 36
+    assert cli(deployment, "enqueue", seeded.campaign_id, seeded.establishment_id).stdout.strip() == job_id  # no duplicate
+
+    assert cli(deployment, "jobs", "cancel", job_id).returncode == 0
+    assert "cancelled" in cli(deployment, "jobs", "list", seeded.campaign_id).stdout
+    again = cli(deployment, "jobs", "cancel", job_id)
+    assert again.returncode == 1 and "already ended (cancelled)" in again.stderr
+
+    retried = cli(deployment, "jobs", "retry", job_id)
+    new_id = retried.stdout.strip()
+    assert retried.returncode == 0 and new_id != job_id
+    with worker_processes(deployment, processes=1, threads=2):
+        jobs = RedisJobStore(redis.Redis.from_url(deployment["REDIS_URL"]), deployment["QUEUE_PREFIX"])
+        wait_until(lambda: jobs.get(new_id).finished, timeout=60, what="the retried job to end")
+    shown = cli(deployment, "jobs", "show", new_id)
+    assert '"state": "succeeded"' in shown.stdout and f'"retry_of": "{job_id}"' in shown.stdout
+    listing = cli(deployment, "jobs", "list", seeded.campaign_id).stdout.splitlines()
+    assert [line.split()[0] for line in listing] == [new_id, job_id]
+    assert cli(deployment, "jobs", "show", "no-such-job").returncode == 2
