@@ -14,6 +14,7 @@ from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
     GroupCallbacks,
+    Middleware,
     Pipelines,
     Prometheus,
     Retries,
@@ -22,10 +23,18 @@ from dramatiq.middleware import (
 )
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
+from pipeline.logs import configure_logging
 from pipeline.observability import init_sentry
 from pipeline.settings import Settings, get_settings
 
 from .middleware import JobFailures
+
+
+class JsonLogs(Middleware):
+    """Worker processes log JSON lines; the web process and the CLI, which import the actors too, keep their own logging."""
+
+    def after_process_boot(self, broker):
+        configure_logging("worker")
 
 
 def middleware(settings: Settings, rate_limiter_backend) -> list:
@@ -44,6 +53,7 @@ def middleware(settings: Settings, rate_limiter_backend) -> list:
     if settings.dramatiq_broker == "redis":
         # Metrics are served by the worker on port 9191 (dramatiq_prom_port).
         stack.insert(0, Prometheus())
+        stack.insert(0, JsonLogs())
     return stack
 
 

@@ -12,6 +12,7 @@ from dramatiq.middleware import Middleware
 
 from pipeline.errors import PermanentError
 from pipeline.jobs import now
+from pipeline.observability import report_job_failure
 from pipeline.services import get_services
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,16 @@ class JobFailures(Middleware):
         if not job_id:
             return
         reason = failure_reason(message.actor_name, exception)
+        campaign_id, newly_failed = None, True
         try:
             jobs = get_services().jobs
-            if not jobs.get(job_id).finished:
+            job = jobs.get(job_id)
+            campaign_id, newly_failed = job.campaign_id, not job.finished
+            if newly_failed:
                 jobs.update(job_id, state="failed", error=reason, finished_at=now())
         except Exception:
             log.exception("could not mark job %s failed", job_id)
-        log.error("job failed", extra={"job_id": job_id, "stage": message.actor_name, "reason": reason})
+        # A warning, not an error: Sentry's logging integration would make an error a second event.
+        log.warning("job failed", extra={"job_id": job_id, "campaign_id": campaign_id, "stage": message.actor_name, "reason": reason})
+        if newly_failed:  # once per job, not once per failed chunk
+            report_job_failure(job_id, campaign_id, message.actor_name, reason)

@@ -19,6 +19,7 @@ from dramatiq import group, pipeline
 
 from pipeline import stages
 from pipeline.errors import PermanentError
+from pipeline.logs import log_context
 from pipeline.services import get_services
 
 log = logging.getLogger(__name__)
@@ -33,11 +34,13 @@ def stage_actor(queue_name: str, **options):
     def decorate(fn):
         @wraps(fn)
         def run(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except stages.JobOver as over:
-                log.info("%s skipped: %s", fn.__name__, over)
-                return None
+            # Every log line and Sentry event of the stage carries its job and stage.
+            with log_context(job_id=kwargs.get("job_id") or (args[0] if args else None), stage=fn.__name__):
+                try:
+                    return fn(*args, **kwargs)
+                except stages.JobOver as over:
+                    log.info("%s skipped: %s", fn.__name__, over)
+                    return None
 
         return dramatiq.actor(run, queue_name=queue_name, throws=(PermanentError,), **options)
 
