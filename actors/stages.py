@@ -19,6 +19,7 @@ from dramatiq import group, pipeline
 
 from pipeline import stages
 from pipeline.errors import PermanentError
+from pipeline.jobs import now
 from pipeline.logs import log_context
 from pipeline.services import get_services
 
@@ -98,9 +99,15 @@ def enqueue(campaign_id: str, establishment_id: str, regenerate: bool = False):
 
     Returns (job, created): the new job, or the campaign's job that answers instead.
     """
-    job, created = get_services().jobs.create_or_get(campaign_id, establishment_id, regenerate)
+    jobs = get_services().jobs
+    job, created = jobs.create_or_get(campaign_id, establishment_id, regenerate)
     if created:
-        fetch_campaign.send(job.id)
+        try:
+            fetch_campaign.send(job.id)
+        except Exception:
+            # Otherwise the job would stay queued forever and answer every later request.
+            jobs.update(job.id, state="failed", error="the job could not be queued", finished_at=now())
+            raise
     return job, created
 
 

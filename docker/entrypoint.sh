@@ -6,7 +6,7 @@
 set -eu
 
 case "${1:-web}" in
-    web) exec gunicorn --bind 0.0.0.0:${PORT:-8080} --workers ${WEB_CONCURRENCY:-2} --access-logfile - 'pipeline.web.app:create_app()' ;;
+    web) exec gunicorn --bind 0.0.0.0:${PORT:-8080} --workers ${WEB_CONCURRENCY:-2} --threads ${WEB_THREADS:-4} --access-logfile - 'pipeline.web.app:create_app()' ;;
     worker) exec dramatiq actors --processes ${WORKER_PROCESSES:-2} --threads ${WORKER_THREADS:-2} ;;
     release) exec campaign-mail db migrate ;;
     *) exec "$@" ;;

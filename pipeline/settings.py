@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     api_token: SecretStr = SecretStr("")
     queue_user: str = "ops"
     queue_password: SecretStr = SecretStr("")
+    allow_no_queue_password: bool = Field(False, description="Development only: serve /queues without a password.")
     sentry_dsn: SecretStr = SecretStr("")
 
 
