@@ -14,6 +14,7 @@ into fixed zones so that no block can run into another:
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -107,12 +108,23 @@ class LetterPDF(FPDF):
         return super().normalize_text(safe)
 
 
-def render_letters(template: LetterTemplate, housings: list[Housing], out: Path | io.BytesIO) -> int:
-    """Write one letter per housing (each must have an owner) into one PDF; returns its page count."""
+def render_letters(
+    template: LetterTemplate,
+    housings: list[Housing],
+    out: Path | io.BytesIO,
+    on_progress: Callable[[int], None] | None = None,
+    every: int = 25,
+) -> int:
+    """Write one letter per housing (each must have an owner) into one PDF; returns its page count.
+
+    `on_progress(letters done)` is called every `every` letters.
+    """
     pdf = LetterPDF()
     pdf.set_title(glyph_safe(template.bundle.campaign.title))
-    for housing in housings:
+    for done, housing in enumerate(housings, start=1):
         _letter(pdf, template, housing)
+        if on_progress and done % every == 0 and done < len(housings):
+            on_progress(done)
     if pdf.replaced:
         template.warnings.append(f"{pdf.replaced} character(s) the font cannot print were replaced by {REPLACEMENT}")
     pdf.output(out)

@@ -89,7 +89,8 @@ def render_letters(services: Services, job_id: str, chunk: int, start: int, stop
     key = chunk_key(services, job_id, chunk)
     with tempfile.TemporaryDirectory(prefix="campaign-mail-") as tmp:
         path = Path(tmp) / "letters.pdf"
-        lay_out_letters(template, housings, path)
+        # Progress within the chunk; counted per chunk, so a redelivery never counts twice.
+        lay_out_letters(template, housings, path, on_progress=lambda done: services.jobs.chunk_done(job_id, chunk, done))
         services.storage.put_file(key, path, PDF)
     # Every chunk meets the same images and variables: the store keeps each warning once.
     for warning in images.warnings + template.warnings:

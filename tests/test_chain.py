@@ -86,10 +86,10 @@ def test_a_failing_chunk_fails_the_job_and_nothing_is_published(services, stub_b
 
     original = stages.lay_out_letters
 
-    def broken(template, housings, out):
+    def broken(template, housings, out, **kwargs):
         if any(h.owner.full_name.startswith("Γ") for h in housings):
             raise ValueError("font exploded")
-        return original(template, housings, out)
+        return original(template, housings, out, **kwargs)
 
     monkeypatch.setattr(stages, "lay_out_letters", broken)
     job, _ = actors.enqueue(CAMPAIGN, ESTABLISHMENT)

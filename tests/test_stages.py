@@ -97,3 +97,17 @@ def test_archive_without_its_letters_fails_with_a_reason(services):
     stages.build_spreadsheet(services, job.id)
     with pytest.raises(PermanentError, match="letters of chunk 0 are missing"):
         stages.archive(services, job.id)
+
+
+def test_render_reports_progress_within_a_chunk(services, monkeypatch):
+    seen = []
+    original = services.jobs.chunk_done
+    monkeypatch.setattr(services.jobs, "chunk_done", lambda job_id, chunk, letters: (seen.append(letters), original(job_id, chunk, letters)))
+    from pipeline import letters
+
+    monkeypatch.setattr(stages, "lay_out_letters", lambda t, h, out, on_progress: letters.render_letters(t, h, out, on_progress, every=2))
+    job = services.jobs.create(CAMPAIGN, ESTABLISHMENT)
+    stages.fetch(services, job.id)
+    stages.render_letters(services, job.id, 0, 0, 5)
+    assert seen == [2, 4, 5]
+    assert services.jobs.get(job.id).letters_done == 5
