@@ -248,7 +248,7 @@ def _logos(pdf: LetterPDF, template: LetterTemplate, logos: list[FileRef]):
         if data is None:
             continue
         # Same bytes, same image object: fpdf2 embeds a logo once per PDF, however many pages show it.
-        info = pdf.image(io.BytesIO(data), x=MARGIN, y=y, w=LOGO_WIDTH, h=LOGO_HEIGHT, keep_aspect_ratio=True)
+        pdf.image(io.BytesIO(data), x=MARGIN, y=y, w=LOGO_WIDTH, h=LOGO_HEIGHT, keep_aspect_ratio=True)
         y += LOGO_HEIGHT + LOGO_GAP
 
 

@@ -168,7 +168,7 @@ def _is_missing(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}
 
 
-def make_s3_client(settings: Settings, timeout: float = 30.0):
+def make_s3_client(settings: Settings, timeout: float = 30.0, attempts: int = 3):
     return boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint or None,
@@ -178,7 +178,7 @@ def make_s3_client(settings: Settings, timeout: float = 30.0):
         config=Config(
             connect_timeout=timeout,
             read_timeout=timeout,
-            retries={"max_attempts": 3, "mode": "standard"},
+            retries={"max_attempts": attempts, "mode": "standard"},
             # Cellar and MinIO want path-style addressing; AWS accepts it too.
             s3={"addressing_style": "path"},
         ),

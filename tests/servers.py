@@ -59,6 +59,30 @@ def s3_endpoint():
         server.stop()
 
 
+def s3_settings(env: dict[str, str], **more):
+    """Settings of the product pointed at an endpoint from s3_endpoint()."""
+    from pipeline.settings import Settings
+
+    return Settings(
+        storage="s3",
+        s3_endpoint=env["S3_ENDPOINT"],
+        s3_region=env["S3_REGION"],
+        s3_bucket=env["S3_BUCKET"],
+        s3_access_key_id=env["S3_ACCESS_KEY_ID"],
+        s3_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
+        **more,
+    )
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 20) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def redis_namespace() -> dict[str, str]:
     """A key prefix of its own so that tests sharing one Redis do not see each other's jobs."""
     return {"REDIS_URL": REDIS_URL, "QUEUE_PREFIX": f"campaign-mail-test-{uuid.uuid4().hex[:8]}"}
@@ -89,12 +113,7 @@ def worker_processes(env: dict[str, str], processes: int = 2, threads: int = 2, 
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         if log is not subprocess.DEVNULL:
             log.close()
 

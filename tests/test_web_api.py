@@ -24,12 +24,11 @@ from referencing.jsonschema import DRAFT202012
 from pydantic import SecretStr
 
 from pipeline.jobs import RedisJobStore, State, now
-from pipeline.settings import Settings
 from pipeline.storage import S3Storage
 from pipeline.web.app import create_app
 from pipeline.web.openapi import document
 
-from .servers import REDIS_URL, ROOT, flush_namespace, free_port, redis_namespace, s3_endpoint
+from .servers import REDIS_URL, ROOT, flush_namespace, free_port, redis_namespace, s3_endpoint, s3_settings
 
 # Hypothesis' caches go beside pytest's (already ignored) rather than into a new folder at the root.
 set_hypothesis_home_dir(ROOT / ".pytest_cache" / "hypothesis")
@@ -187,15 +186,7 @@ def test_status_of_a_succeeded_job_on_local_storage_gives_its_path(client, api_s
 
 def test_status_of_a_succeeded_job_has_a_download_url_valid_one_hour(services, stub_broker):
     with s3_endpoint() as env:
-        s3 = Settings(
-            storage="s3",
-            s3_endpoint=env["S3_ENDPOINT"],
-            s3_region=env["S3_REGION"],
-            s3_bucket=env["S3_BUCKET"],
-            s3_access_key_id=env["S3_ACCESS_KEY_ID"],
-            s3_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
-            api_token=TOKEN,
-        )
+        s3 = s3_settings(env, api_token=TOKEN)
         services.settings, services.storage = s3, S3Storage(s3)
         services.storage.put_bytes("20260101000000-campagne.zip", b"PK-archive-bytes", "application/zip")
         client = TestClient(create_app(services, dashboard=False))

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from pipeline.web.app import create_app
 
-from .servers import ROOT, flush_namespace, free_port, process_env, redis_namespace, wait_until
+from .servers import ROOT, flush_namespace, free_port, process_env, redis_namespace, stop_process, wait_until
 
 USER, PASSWORD = "ops", "s3cret-pässword"
 
@@ -168,10 +168,5 @@ def test_gunicorn_serves_the_api_and_the_dashboard_with_the_real_broker(tmp_path
         queue = requests.get(base + "/queues/queues/campaigns", auth=auth, timeout=10)
         assert queue.status_code == 200 and "fetch_campaign" in queue.text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         flush_namespace(namespace)

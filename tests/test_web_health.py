@@ -16,19 +16,7 @@ from pipeline.web.app import create_app
 from pipeline.web.health import Checks, short_error
 
 from .pg import SERVER_URL, fresh_database
-from .servers import REDIS_URL, free_port, s3_endpoint
-
-
-def s3_settings(env: dict, **more) -> Settings:
-    return Settings(
-        storage="s3",
-        s3_endpoint=env["S3_ENDPOINT"],
-        s3_region=env["S3_REGION"],
-        s3_bucket=env["S3_BUCKET"],
-        s3_access_key_id=env["S3_ACCESS_KEY_ID"],
-        s3_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
-        **more,
-    )
+from .servers import REDIS_URL, free_port, s3_endpoint, s3_settings
 
 
 def health(services, settings: Settings):

@@ -16,14 +16,13 @@ from concurrent.futures import wait as wait_for
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import boto3
 import falcon
 import psycopg
 import redis
-from botocore.config import Config
 
 import pipeline
 from pipeline.settings import Settings
+from pipeline.storage import make_s3_client
 
 TIMEOUT = 1.0
 # libpq counts connect_timeout in whole seconds, at least 2.
@@ -61,20 +60,8 @@ class Checks:
     @property
     def s3(self):
         if self._s3 is None:
-            s = self.settings
-            self._s3 = boto3.client(
-                "s3",
-                endpoint_url=s.s3_endpoint or None,
-                region_name=s.s3_region,
-                aws_access_key_id=s.s3_access_key_id.get_secret_value() or None,
-                aws_secret_access_key=s.s3_secret_access_key.get_secret_value() or None,
-                config=Config(
-                    connect_timeout=TIMEOUT,
-                    read_timeout=TIMEOUT,
-                    retries={"max_attempts": 0, "mode": "standard"},
-                    s3={"addressing_style": "path"},
-                ),
-            )
+            # One attempt with short timeouts: health must answer fast, not retry.
+            self._s3 = make_s3_client(self.settings, timeout=TIMEOUT, attempts=0)
         return self._s3
 
     def all(self) -> dict:
