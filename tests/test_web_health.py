@@ -115,3 +115,29 @@ def test_health_errors_never_show_passwords(services, tmp_path):
 def test_short_error_scrubs_credentials(message, known_secrets):
     text = short_error(ValueError(message + "\nsecond line"), known_secrets)
     assert "hunter2" not in text and "second line" not in text and text.startswith("ValueError: ")
+
+
+def test_health_turns_503_when_a_running_redis_is_stopped(services):
+    """As ops would see it: Redis up, then stopped under the running app."""
+    import shutil
+    import subprocess
+
+    from .servers import stop_process, wait_until
+
+    port = free_port()
+    redis_server = subprocess.Popen(
+        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        with s3_endpoint() as env:
+            services.settings = s3_settings(env, redis_url=f"redis://127.0.0.1:{port}/0", database_url=SERVER_URL)
+            client = TestClient(create_app(services, dashboard=False))
+            wait_until(lambda: client.simulate_get("/").status_code == 200, timeout=10, what="health 200 with redis up")
+            stop_process(redis_server)
+            start = time.monotonic()
+            response = client.simulate_get("/")
+            assert time.monotonic() - start < 3
+            assert response.status_code == 503 and response.json["down"] == ["redis"]
+    finally:
+        stop_process(redis_server)

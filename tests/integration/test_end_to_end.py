@@ -8,6 +8,7 @@ letter naming its owner at their address, and the recipient list complete.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import zipfile
@@ -15,6 +16,7 @@ import zipfile
 import boto3
 import pytest
 import redis
+import requests
 from openpyxl import load_workbook
 
 from pipeline.db.seed import seed
@@ -30,7 +32,7 @@ AUTHENTICATED_READ = {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/g
 
 
 @pytest.fixture(scope="module")
-def deployment():
+def deployment(tmp_path_factory):
     """Environment of a deployment on real servers, as the README's settings describe it."""
     with fresh_database() as database_url, s3_endpoint() as s3_env:
         env = process_env(
@@ -42,6 +44,8 @@ def deployment():
                 "STORAGE": "s3",
                 "RENDER_CHUNK_SIZE": "20",
                 "dramatiq_prom_port": str(free_port()),
+                # Metrics of these workers only, not of every worker this machine ran.
+                "dramatiq_prom_db": str(tmp_path_factory.mktemp("prometheus")),
             }
         )
         try:
@@ -71,7 +75,12 @@ def test_seeded_campaign_goes_from_enqueue_to_zip_in_the_bucket(deployment):
             [sys.executable, "-m", "pipeline.cli", "enqueue", seeded.campaign_id, seeded.establishment_id, "--wait", "--timeout", "180"],
             cwd=ROOT, env=deployment, capture_output=True, text=True, timeout=240,
         )
+        # The workers' Prometheus metrics count what they did, as ops would scrape them.
+        metrics = requests.get(f"http://127.0.0.1:{deployment['dramatiq_prom_port']}/metrics", timeout=10).text
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "[####" in done.stderr and f"{len(letters)}/{len(letters)} letters" in done.stderr  # the progress bar
+    rendered = re.search(r'dramatiq_messages_total\{actor_name="render_letters",queue_name="letters"\} (\d+)', metrics)
+    assert rendered and int(float(rendered.group(1))) == -(-len(letters) // 20)
     location = done.stdout.strip().splitlines()[-1]
     assert location.startswith(f"s3://{deployment['S3_BUCKET']}/") and location.endswith(".zip")
     key = location.split("/", 3)[3]
