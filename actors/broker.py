@@ -30,6 +30,25 @@ from pipeline.settings import Settings, get_settings
 from .middleware import JobFailures
 
 
+class WorkerPrometheus(Prometheus):
+    """Prometheus counts only in worker processes.
+
+    Its counters are created at worker boot; the web process (which imports
+    the actors, and whose dashboard requeues messages) would otherwise fail in
+    after_enqueue on every requeue.
+    """
+
+    booted = False
+
+    def after_process_boot(self, broker):
+        super().after_process_boot(broker)
+        self.booted = True
+
+    def after_enqueue(self, broker, message, delay):
+        if self.booted:
+            super().after_enqueue(broker, message, delay)
+
+
 class JsonLogs(Middleware):
     """Worker processes log JSON lines; the web process and the CLI, which import the actors too, keep their own logging."""
 
@@ -52,7 +71,7 @@ def middleware(settings: Settings, rate_limiter_backend) -> list:
     ]
     if settings.dramatiq_broker == "redis":
         # Metrics are served by the worker on port 9191 (dramatiq_prom_port).
-        stack.insert(0, Prometheus())
+        stack.insert(0, WorkerPrometheus())
         stack.insert(0, JsonLogs())
     return stack
 

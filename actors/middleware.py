@@ -1,7 +1,11 @@
-"""Marks a job failed when one of its messages fails for good.
+"""Marks a job failed when one of its messages fails for good, and revives it when ops requeue that message.
 
 Dramatiq only dead-letters such a message; a group's completion callback then
-never fires. Without this the job would stay "running" forever.
+never fires. Without this the job would stay "running" forever. The failed
+message's id is kept on the job: requeued from the dashboard's failed tab, the
+same message runs again, the job is running again, and once it succeeds the
+group's barrier lets the rest of the chain go on. Other messages of a failed
+job are skipped (the job is over for them).
 """
 
 from __future__ import annotations
@@ -25,11 +29,28 @@ def failure_reason(actor_name: str, exception: BaseException) -> str:
     return f"{actor_name}: {type(exception).__name__}: {exception}"[:500]
 
 
+def job_id_of(message) -> str | None:
+    return message.kwargs.get("job_id") or (message.args[0] if message.args else None)
+
+
 class JobFailures(Middleware):
+    def before_process_message(self, broker, message):
+        job_id = job_id_of(message)
+        if not job_id:
+            return
+        try:
+            jobs = get_services().jobs
+            job = jobs.get(job_id)
+        except Exception:
+            return  # the stage itself reports a missing job
+        if job.state == "failed" and job.failed_message == message.message_id:
+            jobs.update(job_id, state="running", error=None, finished_at=None, failed_message=None)
+            log.warning("job resumed: its failed message was requeued", extra={"job_id": job_id, "stage": message.actor_name})
+
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None or not message.failed:
             return
-        job_id = message.kwargs.get("job_id") or (message.args[0] if message.args else None)
+        job_id = job_id_of(message)
         if not job_id:
             return
         reason = failure_reason(message.actor_name, exception)
@@ -39,7 +60,7 @@ class JobFailures(Middleware):
             job = jobs.get(job_id)
             campaign_id, newly_failed = job.campaign_id, not job.finished
             if newly_failed:
-                jobs.update(job_id, state="failed", error=reason, finished_at=now())
+                jobs.update(job_id, state="failed", error=reason, finished_at=now(), failed_message=message.message_id)
         except Exception:
             log.exception("could not mark job %s failed", job_id)
         # A warning, not an error: Sentry's logging integration would make an error a second event.

@@ -43,6 +43,7 @@ class Job(BaseModel):
     archive_key: str | None = None
     error: str | None = None
     retry_of: str | None = None
+    failed_message: str | None = None  # the dead-lettered message that failed the job
     warnings: list[str] = Field(default_factory=list)
 
     @property

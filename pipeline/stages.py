@@ -51,12 +51,15 @@ def chunks(letters: int, size: int) -> list[tuple[int, int]]:
 
 
 class JobOver(Exception):
-    """The job already ended (a late redelivery, or a sibling stage failed): nothing to do."""
+    """The job succeeded or was cancelled (a late redelivery): nothing to do."""
 
 
 def active_job(services: Services, job_id: str) -> Job:
     job = services.jobs.get(job_id)
-    if job.finished:
+    # A failed job's other messages still do their work: when ops requeue the
+    # message that failed, the group completes only if its siblings produced
+    # their files (a skipped sibling would count as done without them).
+    if job.state in ("succeeded", "cancelled"):
         raise JobOver(f"job {job_id} is already {job.state}")
     return job
 
@@ -64,7 +67,9 @@ def active_job(services: Services, job_id: str) -> Job:
 def fetch(services: Services, job_id: str) -> list[tuple[int, int]]:
     """Load the campaign from its source, store it for the next stages; returns the render slices."""
     job = active_job(services, job_id)
-    services.jobs.update(job_id, state="running", stage="fetch", started_at=job.started_at or now())
+    # A failed job stays failed: only the requeue of its failed message revives it (actors/middleware.py).
+    state = "failed" if job.state == "failed" else "running"
+    services.jobs.update(job_id, state=state, stage="fetch", started_at=job.started_at or now())
     bundle = services.source.fetch(job.campaign_id, job.establishment_id)
     if bundle.campaign.id != job.campaign_id:
         raise PermanentError(f"the source answered campaign {bundle.campaign.id} for {job.campaign_id}")

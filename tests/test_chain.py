@@ -114,3 +114,33 @@ def test_cancelled_job_stops_at_its_next_stage_and_can_be_retried(services, stub
     assert services.jobs.get(again.id).state == "succeeded"
     with pytest.raises(ValueError, match="only a failed or cancelled job can be retried"):
         actors.retry(again.id)
+
+
+def test_requeueing_the_failed_message_resumes_the_job_to_success(services, stub_broker, stub_worker, monkeypatch):
+    from pipeline import stages
+    from pipeline.errors import PermanentError
+
+    original = stages.lay_out_letters
+    broken = {"yes": True}
+
+    def flaky(template, housings, out, **kwargs):
+        if broken["yes"] and any(h.owner.full_name.startswith("Γ") for h in housings):
+            raise PermanentError("signature store unreachable")
+        return original(template, housings, out, **kwargs)
+
+    monkeypatch.setattr(stages, "lay_out_letters", flaky)
+    job, _ = actors.enqueue(CAMPAIGN, ESTABLISHMENT)
+    drain(stub_broker, stub_worker)
+    failed = services.jobs.get(job.id)
+    assert failed.state == "failed" and failed.error == "signature store unreachable"
+    [dead] = [m for m in stub_broker.dead_letters if m.actor_name == "render_letters"]
+    assert failed.failed_message == dead.message_id
+
+    # Ops fix the cause and requeue the message from the dashboard's failed tab (same id, retries reset).
+    broken["yes"] = False
+    stub_broker.enqueue(dead.copy(options={**dead.options, "retries": 0}))
+    drain(stub_broker, stub_worker)
+    done = services.jobs.get(job.id)
+    assert done.state == "succeeded", done.error
+    assert done.error is None and done.letters_done == 5
+    assert services.source.recorded == [(CAMPAIGN, done.archive_key)]

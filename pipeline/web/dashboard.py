@@ -51,13 +51,35 @@ class Guarded:
             return _json_answer(start_response, "503 Service Unavailable", "Dashboard unavailable", "The queue dashboard could not read the queues.")
 
 
+class RequeueRedirect:
+    """After a requeue, show the message where it now is.
+
+    dramatiq-dashboard 0.4.0 (its last release) redirects to the message's
+    page under the *failed* tab, which no longer holds it and sends the user
+    back to the failed tab: the requeued message seems to vanish.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != "/requeue-message":
+            return self.app(environ, start_response)
+
+        def fixed(status, headers, exc_info=None):
+            headers = [(k, v.replace("/failed/", "/standard/")) if k.lower() == "location" else (k, v) for k, v in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, fixed)
+
+
 def dashboard_app(broker, queues: list[str]):
     if not isinstance(broker, RedisBroker):
         log.warning("the queue dashboard needs a RedisBroker, not %s: /queues answers 503", type(broker).__name__)
         return Unavailable()
     for name in queues:
         broker.declare_queue(q_name(name))
-    return Guarded(DashboardApp(broker, PREFIX))
+    return Guarded(RequeueRedirect(DashboardApp(broker, PREFIX)))
 
 
 class Mount:
