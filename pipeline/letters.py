@@ -153,7 +153,7 @@ def _letter(pdf: LetterPDF, template: LetterTemplate, housing: Housing):
     subject = replace_variables(draft.subject, housing, owner).strip()
     if subject:
         pdf.set_font(FONT, "B", 10)
-        pdf.multi_cell(0, LINE, f"Objet : {subject}", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, LINE, f"Objet : {subject}", align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(LINE)
 
     previous = None
