@@ -4,8 +4,9 @@ Dramatiq only dead-letters such a message; a group's completion callback then
 never fires. Without this the job would stay "running" forever. The failed
 message's id is kept on the job: requeued from the dashboard's failed tab, the
 same message runs again, the job is running again, and once it succeeds the
-group's barrier lets the rest of the chain go on. Other messages of a failed
-job are skipped (the job is over for them).
+group's barrier lets the rest of the chain go on. The other messages of a
+failed job still do their work (pipeline/stages.py active_job), so that its
+files are there when the failed message succeeds.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ def failure_reason(actor_name: str, exception: BaseException) -> str:
     return f"{actor_name}: {type(exception).__name__}: {exception}"[:500]
 
 
-def job_id_of(message) -> str | None:
-    return message.kwargs.get("job_id") or (message.args[0] if message.args else None)
+def job_id_of(args, kwargs) -> str | None:
+    """Every stage actor takes the job id first."""
+    return kwargs.get("job_id") or (args[0] if args else None)
 
 
 class JobFailures(Middleware):
     def before_process_message(self, broker, message):
-        job_id = job_id_of(message)
+        job_id = job_id_of(message.args, message.kwargs)
         if not job_id:
             return
         try:
@@ -50,7 +52,7 @@ class JobFailures(Middleware):
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None or not message.failed:
             return
-        job_id = job_id_of(message)
+        job_id = job_id_of(message.args, message.kwargs)
         if not job_id:
             return
         reason = failure_reason(message.actor_name, exception)

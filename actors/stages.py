@@ -23,6 +23,8 @@ from pipeline.jobs import now
 from pipeline.logs import log_context
 from pipeline.services import get_services
 
+from .middleware import job_id_of
+
 log = logging.getLogger(__name__)
 
 CAMPAIGNS_QUEUE = "campaigns"
@@ -36,7 +38,7 @@ def stage_actor(queue_name: str, **options):
         @wraps(fn)
         def run(*args, **kwargs):
             # Every log line and Sentry event of the stage carries its job and stage.
-            with log_context(job_id=kwargs.get("job_id") or (args[0] if args else None), stage=fn.__name__):
+            with log_context(job_id=job_id_of(args, kwargs), stage=fn.__name__):
                 try:
                     return fn(*args, **kwargs)
                 except stages.JobOver as over:

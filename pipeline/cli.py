@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -90,8 +91,7 @@ def _seed(args) -> int:
     from .settings import get_settings
 
     seeded = seed(get_settings().database_url, args.housings, seed=args.seed, establishment_id=args.establishment_id)
-    data = seeded.model_dump() if hasattr(seeded, "model_dump") else seeded.__dict__
-    print(json.dumps(data, default=str))
+    print(json.dumps(dataclasses.asdict(seeded), default=str))
     return 0
 
 

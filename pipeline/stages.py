@@ -21,7 +21,7 @@ from .models import CampaignBundle
 from .naming import archive_name, pdf_name, xlsx_name, zip_name
 from .services import Services
 from .spreadsheet import build_spreadsheet as write_spreadsheet
-from .storage import ObjectMissing
+from .storage import ZIP_CONTENT_TYPE, ObjectMissing
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def archive(services: Services, job_id: str) -> str:
         zipped = tmp / "archive.zip"
         write_zip(zipped, {pdf_name(job.archive_name): letters_pdf, xlsx_name(job.archive_name): xlsx})
         key = work_key(services, job_id, "archive.zip")
-        services.storage.put_file(key, zipped, "application/zip")
+        services.storage.put_file(key, zipped, ZIP_CONTENT_TYPE)
     return key
 
 
@@ -165,5 +165,5 @@ def notify(services: Services, job_id: str) -> Job:
         services.source.record_file(bundle, job.archive_key)
         services.jobs.once(job_id, "notify")
     services.jobs.update(job_id, state="succeeded", stage=None, finished_at=now())
-    services.storage.delete_prefix(f"{services.settings.work_prefix}{job_id}/")
+    services.storage.delete_prefix(work_key(services, job_id, ""))
     return services.jobs.get(job_id)
